@@ -1,0 +1,20 @@
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest
+
+from qualdash.mturk.client import MTurkNotConfigured, account
+
+
+def mturk_account(request: HttpRequest) -> dict[str, object]:
+    """Which MTurk every page is looking at: production or sandbox, and the account scope."""
+    try:
+        acct = account()
+    except MTurkNotConfigured:
+        return {"mturk": None}
+    return {
+        "mturk": {
+            "sandbox": acct.sandbox,
+            "scope": acct.scope,
+            "host": urlsplit(acct.endpoint).netloc,
+        }
+    }

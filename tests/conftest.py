@@ -1,0 +1,102 @@
+"""Fixtures: the offline MTurk emulator behind real boto3, a per-test cache, users by role.
+
+Every test runs inside moto's mock_aws as a guard: a request that slipped past the emulator to
+real AWS would be answered by moto (and fail), never by Amazon.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import LazySettings
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+from moto import mock_aws
+
+from qualdash.mturk import client as mturk_client
+from qualdash.mturk.emulator import Emulator, EmulatorServer, start_emulator
+from qualdash.mturk.pages import complete_walks
+
+ACCESS_KEY_ID = "AKIDQUALDASHTEST"
+SECRET_ACCESS_KEY = "qualdash-test-secret-never-shown"  # the security tests search for it
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[EmulatorServer]:
+    server = start_emulator()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server: EmulatorServer) -> Iterator[Emulator]:
+    """The shared emulator with its knobs at rest and its call counts at zero."""
+    emu = emulator_server.emulator
+    emu.latency = 0.0
+    emu.throttle_every = 0
+    emu.fail_next(0)
+    emu.reset_counts()
+    yield emu
+    emu.latency = 0.0
+    emu.throttle_every = 0
+    emu.fail_next(0)
+
+
+def use_cache_dir(settings: LazySettings, directory: Path) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(directory),
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, url: str, access_key_id: str = ACCESS_KEY_ID) -> None:
+    """Send this process's MTurk client to `url` with these credentials."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_MTURK", url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    mturk_client.forget_account()
+
+
+@pytest.fixture(autouse=True)
+def mturk(
+    emulator: Emulator,
+    emulator_server: EmulatorServer,
+    settings: LazySettings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Iterator[Emulator]:
+    """Each test: AWS guarded by moto, MTurk answered by the emulator, an empty cache."""
+    with mock_aws():
+        point_at(monkeypatch, emulator_server.url)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+        settings.QUALDASH_MTURK_SANDBOX = False
+        use_cache_dir(settings, tmp_path / "cache")
+        complete_walks.clear()
+        yield emulator
+        cache.clear()
+        complete_walks.clear()
+        mturk_client.forget_account()
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return User.objects.create_user("owner", password="owner-password-1")
+
+
+@pytest.fixture
+def owner_client(owner: User) -> Client:
+    client = Client()
+    client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def htmx_headers() -> dict[str, str]:
+    return {"HX-Request": "true", "HX-Target": "table-region"}
