@@ -52,7 +52,7 @@ def emulator_server() -> Iterator[EmulatorServer]:
 
 
 @pytest.fixture(scope="module")
-def mturk(emulator_server: EmulatorServer) -> Any:
+def boto_client(emulator_server: EmulatorServer) -> Any:
     return make_client(emulator_server)
 
 
@@ -85,32 +85,34 @@ def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> Any:
     return excinfo.value.response
 
 
-def test_it_answers_an_empty_type_with_one_empty_page(mturk: Any) -> None:
-    pages = walk(mturk, TYPE_EMPTY)
+def test_it_answers_an_empty_type_with_one_empty_page(boto_client: Any) -> None:
+    pages = walk(boto_client, TYPE_EMPTY)
 
     assert [page["NumResults"] for page in pages] == [0]
     assert pages[0]["Qualifications"] == []
 
 
-def test_it_answers_a_single_worker_in_one_page(mturk: Any) -> None:
-    pages = walk(mturk, TYPE_ONE)
+def test_it_answers_a_single_worker_in_one_page(boto_client: Any) -> None:
+    pages = walk(boto_client, TYPE_ONE)
 
     assert [page["NumResults"] for page in pages] == [1]
     assert pages[0]["Qualifications"][0]["QualificationTypeId"] == TYPE_ONE
 
 
-def test_it_follows_exactly_one_hundred_workers_with_a_trailing_empty_page(mturk: Any) -> None:
-    pages = walk(mturk, TYPE_HUNDRED)
+def test_it_follows_exactly_one_hundred_workers_with_a_trailing_empty_page(
+    boto_client: Any,
+) -> None:
+    pages = walk(boto_client, TYPE_HUNDRED)
 
     assert [page["NumResults"] for page in pages] == [100, 0]
     assert "NextToken" in pages[0]
     assert pages[1]["Qualifications"] == []
 
 
-def test_it_pages_one_hundred_and_one_granted_workers_in_two_pages(mturk: Any) -> None:
-    granted = walk(mturk, TYPE_HUNDRED_ONE, Status="Granted")
-    everyone = walk(mturk, TYPE_HUNDRED_ONE)
-    revoked = walk(mturk, TYPE_HUNDRED_ONE, Status="Revoked")
+def test_it_pages_one_hundred_and_one_granted_workers_in_two_pages(boto_client: Any) -> None:
+    granted = walk(boto_client, TYPE_HUNDRED_ONE, Status="Granted")
+    everyone = walk(boto_client, TYPE_HUNDRED_ONE)
+    revoked = walk(boto_client, TYPE_HUNDRED_ONE, Status="Revoked")
 
     assert [page["NumResults"] for page in granted] == [100, 1]
     assert {row["Status"] for row in rows_of(granted)} == {"Granted"}
@@ -118,15 +120,15 @@ def test_it_pages_one_hundred_and_one_granted_workers_in_two_pages(mturk: Any) -
     assert [row["Status"] for row in rows_of(revoked)] == ["Revoked"]
 
 
-def test_it_honours_a_smaller_max_results(mturk: Any) -> None:
-    pages = walk(mturk, TYPE_HOSTILE, MaxResults=3)
+def test_it_honours_a_smaller_max_results(boto_client: Any) -> None:
+    pages = walk(boto_client, TYPE_HOSTILE, MaxResults=3)
 
     assert [page["NumResults"] for page in pages] == [3, 3, 1]
 
 
-def test_it_lists_more_than_one_hundred_types_in_two_pages(mturk: Any) -> None:
-    first = mturk.list_qualification_types(MustBeRequestable=False, MustBeOwnedByCaller=True)
-    second = mturk.list_qualification_types(
+def test_it_lists_more_than_one_hundred_types_in_two_pages(boto_client: Any) -> None:
+    first = boto_client.list_qualification_types(MustBeRequestable=False, MustBeOwnedByCaller=True)
+    second = boto_client.list_qualification_types(
         MustBeRequestable=False, MustBeOwnedByCaller=True, NextToken=first["NextToken"]
     )
 
@@ -138,18 +140,22 @@ def test_it_lists_more_than_one_hundred_types_in_two_pages(mturk: Any) -> None:
     assert sorted(listed) == sorted(seed.type_id for seed in SEED_TYPES)
 
 
-def test_it_lists_only_active_types_when_they_must_be_requestable(mturk: Any) -> None:
-    first = mturk.list_qualification_types(MustBeRequestable=True)
-    second = mturk.list_qualification_types(MustBeRequestable=True, NextToken=first["NextToken"])
+def test_it_lists_only_active_types_when_they_must_be_requestable(boto_client: Any) -> None:
+    first = boto_client.list_qualification_types(MustBeRequestable=True)
+    second = boto_client.list_qualification_types(
+        MustBeRequestable=True, NextToken=first["NextToken"]
+    )
 
     listed = first["QualificationTypes"] + second["QualificationTypes"]
     assert len(listed) == sum(seed.status == "Active" for seed in SEED_TYPES)
     assert {t["QualificationTypeStatus"] for t in listed} == {"Active"}
 
 
-def test_it_filters_types_by_a_query_on_name_and_description(mturk: Any) -> None:
-    by_name = mturk.list_qualification_types(MustBeRequestable=False, Query="panel SCREENER 01")
-    by_description = mturk.list_qualification_types(MustBeRequestable=False, Query="onerror")
+def test_it_filters_types_by_a_query_on_name_and_description(boto_client: Any) -> None:
+    by_name = boto_client.list_qualification_types(
+        MustBeRequestable=False, Query="panel SCREENER 01"
+    )
+    by_description = boto_client.list_qualification_types(MustBeRequestable=False, Query="onerror")
 
     assert by_name["NumResults"] == 10
     assert [t["QualificationTypeId"] for t in by_description["QualificationTypes"]] == [
@@ -157,21 +163,25 @@ def test_it_filters_types_by_a_query_on_name_and_description(mturk: Any) -> None
     ]
 
 
-def test_it_keeps_hostile_text_byte_for_byte(mturk: Any) -> None:
-    hostile = mturk.get_qualification_type(QualificationTypeId=TYPE_HOSTILE)["QualificationType"]
+def test_it_keeps_hostile_text_byte_for_byte(boto_client: Any) -> None:
+    hostile = boto_client.get_qualification_type(QualificationTypeId=TYPE_HOSTILE)[
+        "QualificationType"
+    ]
 
     assert hostile["Name"] == '<script>alert("qd")</script> =HYPERLINK("http://evil.example","x")'
     assert "<img src=x onerror=alert(1)>" in hostile["Description"]
     assert "\n=cmd|' /C calc'!A0" in hostile["Description"]
 
 
-def test_it_rejects_a_forged_token(mturk: Any) -> None:
-    token = mturk.list_workers_with_qualification_type(QualificationTypeId=TYPE_SMALL)["NextToken"]
+def test_it_rejects_a_forged_token(boto_client: Any) -> None:
+    token = boto_client.list_workers_with_qualification_type(QualificationTypeId=TYPE_SMALL)[
+        "NextToken"
+    ]
     garbled = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
 
     for bad in (garbled, "bm90IGEgdG9rZW4=", token + "AAAA", "x" * 255):
         with pytest.raises(ClientError) as excinfo:
-            mturk.list_workers_with_qualification_type(
+            boto_client.list_workers_with_qualification_type(
                 QualificationTypeId=TYPE_SMALL, NextToken=bad
             )
         error = error_of(excinfo)
@@ -180,12 +190,14 @@ def test_it_rejects_a_forged_token(mturk: Any) -> None:
         assert error["TurkErrorCode"] == "AWS.ParameterOutOfRange"
 
 
-def test_it_rejects_a_token_issued_for_another_type_or_status(mturk: Any) -> None:
-    token = mturk.list_workers_with_qualification_type(QualificationTypeId=TYPE_SMALL)["NextToken"]
+def test_it_rejects_a_token_issued_for_another_type_or_status(boto_client: Any) -> None:
+    token = boto_client.list_workers_with_qualification_type(QualificationTypeId=TYPE_SMALL)[
+        "NextToken"
+    ]
 
     for params in ({"QualificationTypeId": TYPE_HUNDRED}, {"Status": "Granted"}):
         with pytest.raises(ClientError) as excinfo:
-            mturk.list_workers_with_qualification_type(
+            boto_client.list_workers_with_qualification_type(
                 **{"QualificationTypeId": TYPE_SMALL, "NextToken": token, **params}
             )
         assert error_of(excinfo)["TurkErrorCode"] == "AWS.ParameterOutOfRange"
@@ -227,23 +239,26 @@ def test_it_rejects_max_results_out_of_range(
 
 
 @pytest.mark.parametrize("type_id", ["3lowercase", "3" * 65, "3ABC-DEF"])
-def test_it_rejects_a_malformed_type_id(mturk: Any, type_id: str) -> None:
+def test_it_rejects_a_malformed_type_id(boto_client: Any, type_id: str) -> None:
     with pytest.raises(ClientError) as excinfo:
-        mturk.list_workers_with_qualification_type(QualificationTypeId=type_id)
+        boto_client.list_workers_with_qualification_type(QualificationTypeId=type_id)
 
     assert error_of(excinfo)["TurkErrorCode"] == "AWS.ParameterOutOfRange"
 
 
-def test_it_rejects_a_malformed_worker_id(mturk: Any) -> None:
+def test_it_rejects_a_malformed_worker_id(boto_client: Any) -> None:
     with pytest.raises(ClientError) as excinfo:
-        mturk.get_qualification_score(QualificationTypeId=TYPE_ONE, WorkerId="B123")
+        boto_client.get_qualification_score(QualificationTypeId=TYPE_ONE, WorkerId="B123")
 
     assert error_of(excinfo)["TurkErrorCode"] == "AWS.ParameterOutOfRange"
 
 
-def test_it_answers_an_unknown_type_with_a_request_error(mturk: Any) -> None:
-    for call in (mturk.get_qualification_type, mturk.list_workers_with_qualification_type):
-        with pytest.raises(mturk.exceptions.RequestError) as excinfo:
+def test_it_answers_an_unknown_type_with_a_request_error(boto_client: Any) -> None:
+    for call in (
+        boto_client.get_qualification_type,
+        boto_client.list_workers_with_qualification_type,
+    ):
+        with pytest.raises(boto_client.exceptions.RequestError) as excinfo:
             call(QualificationTypeId="3NOSUCHTYPE")
         error = excinfo.value.response
         assert error["TurkErrorCode"] == "AWS.MechanicalTurk.QualificationTypeDoesNotExist"
@@ -306,12 +321,14 @@ def test_it_faults_a_window_of_calls() -> None:
     assert outcomes == ["ok", "fault", "fault", "ok"]
 
 
-def test_it_repeats_the_token_on_the_buggy_type(mturk: Any) -> None:
-    first = mturk.list_workers_with_qualification_type(QualificationTypeId=TYPE_REPEATING_TOKEN)
-    second = mturk.list_workers_with_qualification_type(
+def test_it_repeats_the_token_on_the_buggy_type(boto_client: Any) -> None:
+    first = boto_client.list_workers_with_qualification_type(
+        QualificationTypeId=TYPE_REPEATING_TOKEN
+    )
+    second = boto_client.list_workers_with_qualification_type(
         QualificationTypeId=TYPE_REPEATING_TOKEN, NextToken=first["NextToken"]
     )
-    third = mturk.list_workers_with_qualification_type(
+    third = boto_client.list_workers_with_qualification_type(
         QualificationTypeId=TYPE_REPEATING_TOKEN, NextToken=second["NextToken"]
     )
 
@@ -362,26 +379,26 @@ def test_it_places_new_grants_where_the_ordering_puts_them(fresh_server: Emulato
     assert after[-3:] != ["AZZZZNEW00001", "AZZZZNEW00002", "AZZZZNEW00003"]
 
 
-def test_it_answers_a_missing_score_with_a_request_error(mturk: Any) -> None:
-    with pytest.raises(mturk.exceptions.RequestError) as excinfo:
-        mturk.get_qualification_score(QualificationTypeId=TYPE_ONE, WorkerId="ANOBODY000001")
+def test_it_answers_a_missing_score_with_a_request_error(boto_client: Any) -> None:
+    with pytest.raises(boto_client.exceptions.RequestError) as excinfo:
+        boto_client.get_qualification_score(QualificationTypeId=TYPE_ONE, WorkerId="ANOBODY000001")
 
     assert excinfo.value.response["TurkErrorCode"].startswith("AWS.MechanicalTurk.")
 
 
-def test_it_answers_the_account_balance(mturk: Any) -> None:
-    balance = mturk.get_account_balance()
+def test_it_answers_the_account_balance(boto_client: Any) -> None:
+    balance = boto_client.get_account_balance()
 
     assert (balance["AvailableBalance"], balance["OnHoldBalance"]) == ("10000.00", "0.00")
 
 
 @pytest.mark.parametrize("status", [None, "Granted", "Revoked"])
 def test_it_returns_from_workers_exactly_what_a_full_walk_returns(
-    emulator_server: EmulatorServer, mturk: Any, status: str | None
+    emulator_server: EmulatorServer, boto_client: Any, status: str | None
 ) -> None:
     params = {"Status": status} if status else {}
 
-    walked = rows_of(walk(mturk, TYPE_SMALL, **params))
+    walked = rows_of(walk(boto_client, TYPE_SMALL, **params))
 
     truth = emulator_server.emulator.workers(TYPE_SMALL, status)
     # botocore gives local-time datetimes; == on aware datetimes compares instants.
