@@ -1,3 +1,5 @@
+import re
+
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
@@ -8,6 +10,7 @@ class QualificationTypeId:
     """MTurk's QualificationTypeId pattern: anything else is a 404 before any API call."""
 
     regex = "[A-Z0-9]{1,64}"
+    pattern = re.compile(regex)
 
     def to_python(self, value: str) -> str:
         return value

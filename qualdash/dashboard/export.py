@@ -6,6 +6,7 @@ One code path serves the web download and `manage.py export_workers`.
 import csv
 import io
 import logging
+import typing
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -13,6 +14,9 @@ from qualdash.dashboard import table
 from qualdash.dashboard.query import WorkerQuery
 from qualdash.mturk import pages
 from qualdash.mturk.client import MTurkUnavailable
+
+if typing.TYPE_CHECKING:
+    import _csv
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +84,7 @@ def csv_chunks(type_id: str, query: WorkerQuery) -> Iterator[str]:
 
 
 def _row_chunks(
-    type_id: str, rows: Sequence[pages.WorkerRow], writer: "csv._writer", buffer: io.StringIO
+    type_id: str, rows: Sequence[pages.WorkerRow], writer: "_csv.Writer", buffer: io.StringIO
 ) -> Iterator[str]:
     safe_type_id = neutralize(type_id)
     for start in range(0, len(rows), ROWS_PER_CHUNK):

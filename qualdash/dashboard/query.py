@@ -108,7 +108,9 @@ class WorkerQuery:
             others = tuple(c for c in self.countries if c != code)
             chips.append((f"Country {code}", self.url(countries=others)))
         if self.granted_after:
-            chips.append((f"Granted on or after {self.granted_after}", self.url(granted_after=None)))
+            chips.append(
+                (f"Granted on or after {self.granted_after}", self.url(granted_after=None))
+            )
         if self.granted_before:
             chips.append(
                 (f"Granted on or before {self.granted_before}", self.url(granted_before=None))
@@ -176,7 +178,7 @@ def parse_worker_query(data: QueryDict) -> WorkerQuery:
     form.is_valid()
     values = form.cleaned_data
     defaults = WorkerQuery()
-    errors = {name: " ".join(messages) for name, messages in form.errors.items()}
+    errors = {name: " ".join(str(m) for m in messages) for name, messages in form.errors.items()}
     query = WorkerQuery(
         status=values.get("status") or defaults.status,
         q=(values.get("q") or "").upper(),

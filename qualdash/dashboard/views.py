@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -54,9 +55,9 @@ def _partial_target(request: HtmxHttpRequest, targets: set[str]) -> str | None:
 
     A history restore (the page fell out of htmx's history cache) needs the full page.
     """
-    if request.htmx and not request.htmx.history_restore_request:
-        if request.htmx.target in targets:
-            return request.htmx.target
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request and htmx.target in targets:
+        return htmx.target
     return None
 
 
@@ -94,9 +95,7 @@ def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     try:
         qualification_type = pages.get_qualification_type(type_id)
     except QualificationTypeNotFound:
-        return render(
-            request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404
-        )
+        return render(request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404)
     query = parse_worker_query(request.GET)
     workers = pages.load_workers(type_id, query.status, budget=settings.QUALDASH_WALK_BUDGET)
     shown = table.apply(workers.rows, query)
@@ -120,9 +119,7 @@ def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
         "next_url": query.url(page=page.number + 1) if page.has_next else None,
         "status_choices": STATUS_CHOICES,
     }
-    return _render(
-        request, "dashboard/worker_table.html", {"workers", "table-region"}, context
-    )
+    return _render(request, "dashboard/worker_table.html", {"workers", "table-region"}, context)
 
 
 def _columns(query: WorkerQuery) -> list[dict[str, str]]:
@@ -151,13 +148,11 @@ def refresh_workers(request: HttpRequest, type_id: str) -> HttpResponse:
 
 
 @require_GET
-def export_csv(request: HttpRequest, type_id: str) -> HttpResponse:
+def export_csv(request: HttpRequest, type_id: str) -> HttpResponseBase:
     try:
         pages.get_qualification_type(type_id)
     except QualificationTypeNotFound:
-        return render(
-            request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404
-        )
+        return render(request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404)
     query = parse_worker_query(request.GET)
     response = StreamingHttpResponse(
         (chunk.encode() for chunk in export.csv_chunks(type_id, query)),
