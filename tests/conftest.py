@@ -74,6 +74,8 @@ def mturk(
     """Each test: AWS guarded by moto, MTurk answered by the emulator, an empty cache."""
     with mock_aws():
         point_at(monkeypatch, emulator_server.url)
+        # Without credentials botocore would ask the instance metadata service: never here.
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
         monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
         monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
         settings.QUALDASH_MTURK_SANDBOX = False
