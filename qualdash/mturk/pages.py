@@ -12,6 +12,9 @@ Cache layout (see DESIGN.md, "The cache"), every key under the account scope:
     qd:<scope>:<type>:<status>:<gen>:<sha256>    one API page (token digest; "first" for page 1)
     qd:<scope>:<type>:<status>:<gen>:done        completion marker: row count, walk id
     qd:<scope>:<type>:<status>:<gen>:lock        short lock: one walker at a time
+
+The cache is Django's default one through tolerant_cache: while its backend is down every
+operation is a miss or a no-op, so looks walk MTurk directly instead of failing.
 """
 
 import hashlib
@@ -32,7 +35,6 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 from django.conf import settings
-from django.core.cache import cache
 
 from qualdash.mturk.client import (
     Account,
@@ -41,6 +43,7 @@ from qualdash.mturk.client import (
     QualificationTypeNotFound,
     account,
 )
+from qualdash.mturk.tolerant_cache import cache
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,9 @@ def load_workers(type_id: str, status: StatusChoice, budget: float | None) -> Wo
     if len(statuses) == 1:
         walks = [_walk(acct, type_id, statuses[0], budget)]
     else:
+        # Settle the type's generation before the two walks read it: a FileBasedCache add() is
+        # not atomic, so two threads creating it at once could each walk under their own.
+        _generation(acct, type_id)
         walks = list(_side_by_side.map(lambda s: _walk(acct, type_id, s, budget), statuses))
     rows = [row for walk in walks for row in walk.rows]
     if len(walks) > 1:
@@ -246,7 +252,9 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
                     time.sleep(LOCK_POLL_SECONDS)
                     holds_lock = cache.add(lock_key, True, LOCK_SECONDS)
                     continue
-                if deadline is not None and time.monotonic() >= deadline:
+                # With the cache down nothing fetched is kept for a continuation to replay, so
+                # stopping at the budget would start every continuation over: finish instead.
+                if deadline is not None and time.monotonic() >= deadline and cache.available:
                     return _partial(rows, fetched_at)
                 try:
                     page = _fetch_workers_page(acct, type_id, status, token)
