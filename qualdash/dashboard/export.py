@@ -48,9 +48,8 @@ def neutralize(text: str | None) -> str:
 
 
 def utc_iso(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    fraction = f".{moment.microsecond // 1000:03d}" if moment.microsecond else ""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    """ISO 8601 in UTC with milliseconds (MTurk's precision), one width for every row."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def filename(type_id: str, query: WorkerQuery, now: datetime) -> str:
