@@ -92,10 +92,9 @@ def refresh_types(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
-    try:
-        qualification_type = pages.get_qualification_type(type_id)
-    except QualificationTypeNotFound:
-        return render(request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404)
+    qualification_type = _qualification_type(type_id)
+    if qualification_type is None:
+        return _type_not_found(request, type_id)
     query = parse_worker_query(request.GET)
     workers = pages.load_workers(type_id, query.status, budget=settings.QUALDASH_WALK_BUDGET)
     shown = table.apply(workers.rows, query)
@@ -119,7 +118,25 @@ def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
         "next_url": query.url(page=page.number + 1) if page.has_next else None,
         "status_choices": STATUS_CHOICES,
     }
-    return _render(request, "dashboard/worker_table.html", {"workers", "table-region"}, context)
+    response = _render(request, "dashboard/worker_table.html", {"workers", "table-region"}, context)
+    # The filter form sends every control, empty ones and defaults too: have htmx push the
+    # short URL of the same query, the one the links, the bookmarks and the history share.
+    canonical = (request.path + query.url()).removesuffix("?")
+    if request.htmx and canonical != request.get_full_path():
+        response["HX-Push-Url"] = canonical
+    return response
+
+
+def _qualification_type(type_id: str) -> pages.QualificationType | None:
+    """The type, or None when MTurk does not know it: not found is an answer, not an error."""
+    try:
+        return pages.get_qualification_type(type_id)
+    except QualificationTypeNotFound:
+        return None
+
+
+def _type_not_found(request: HttpRequest, type_id: str) -> HttpResponse:
+    return render(request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404)
 
 
 def _columns(query: WorkerQuery) -> list[dict[str, str]]:
@@ -149,10 +166,8 @@ def refresh_workers(request: HttpRequest, type_id: str) -> HttpResponse:
 
 @require_GET
 def export_csv(request: HttpRequest, type_id: str) -> HttpResponseBase:
-    try:
-        pages.get_qualification_type(type_id)
-    except QualificationTypeNotFound:
-        return render(request, "dashboard/type_not_found.html", {"type_id": type_id}, status=404)
+    if _qualification_type(type_id) is None:
+        return _type_not_found(request, type_id)
     query = parse_worker_query(request.GET)
     response = StreamingHttpResponse(
         (chunk.encode() for chunk in export.csv_chunks(type_id, query)),
