@@ -7,11 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 EMULATOR_PORT ?= 8001
 # Fake credentials for the offline emulator: it ignores signatures, botocore just needs some.
-DEMO_ENV := AWS_ENDPOINT_URL_MTURK=http://127.0.0.1:$(EMULATOR_PORT) \
+DEMO_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ENDPOINT_URL_MTURK=http://127.0.0.1:$(EMULATOR_PORT) \
 	AWS_ACCESS_KEY_ID=AKIDQUALDASHDEMO AWS_SECRET_ACCESS_KEY=qualdash-demo-not-a-secret \
-	AWS_PROFILE= QUALDASH_MTURK_SANDBOX=false
+	QUALDASH_MTURK_SANDBOX=false
 
-.PHONY: install demo test lint typecheck pytest
+# The PostgreSQL and Redis of this machine (../shared/SERVICES.md), for `make test-services`.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: install demo serve test test-services lint typecheck pytest
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +35,15 @@ demo: install
 	trap 'kill $$emulator 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production (README, "Deploying"): DEBUG off, so SECRET_KEY and ALLOWED_HOSTS must be set; the
+# deploy check prints what the environment leaves insecure.
+serve: export DEBUG := false
+serve: install
+	$(PY) manage.py check --deploy
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	exec $(VENV)/bin/gunicorn --config gunicorn.conf.py
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -42,3 +55,7 @@ pytest: install
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+# The whole suite again on PostgreSQL and Redis (CI runs both).
+test-services: install
+	DATABASE_URL=$(TEST_DATABASE_URL) CACHE_URL=$(TEST_CACHE_URL) $(PY) -m pytest

@@ -136,3 +136,17 @@ def test_refreshing_the_type_list_lists_again(owner_client: Client, mturk: Emula
     assert response.status_code == 302
     owner_client.get("/")
     assert mturk.call_count("ListQualificationTypes") == 4
+
+
+def test_it_shows_a_setup_message_for_a_missing_aws_profile(
+    owner_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qualdash.mturk.client import forget_account
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    forget_account()
+    response = owner_client.get("/")
+    assert response.status_code == 503
+    assert "no-such-profile" in response.content.decode()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError
 from botocore.utils import parse_timestamp
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -105,8 +106,12 @@ def _build_account() -> Account:
     core.get_component("response_parser_factory").set_parser_defaults(
         timestamp_parser=epoch_or_iso_to_utc
     )
-    session = boto3.session.Session(botocore_session=core, region_name=REGION)
-    credentials = session.get_credentials()
+    try:
+        session = boto3.session.Session(botocore_session=core, region_name=REGION)
+        credentials = session.get_credentials()
+    except BotoCoreError as error:
+        # A named profile that does not exist, a half-set key pair, an unreadable config file.
+        raise MTurkNotConfigured(f"The AWS credentials are not usable: {error}") from error
     if credentials is None:
         raise MTurkNotConfigured(
             "No AWS credentials found. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
