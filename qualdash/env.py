@@ -51,6 +51,25 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def envheader(name: str) -> tuple[str, str] | None:
+    """A request header and the value that marks it secure: "X-Forwarded-Proto: https".
+
+    Answers Django's SECURE_PROXY_SSL_HEADER form, ("HTTP_X_FORWARDED_PROTO", "https"), or None
+    when unset or empty.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, _, value = raw.partition(":")
+    header, value = header.strip(), value.strip()
+    if not header or not value or not all(c.isalnum() or c == "-" for c in header):
+        raise ImproperlyConfigured(
+            f"{name} must look like 'X-Forwarded-Proto: https' (a header, a colon, the value "
+            f"your TLS proxy sets), not {raw!r}"
+        )
+    return "HTTP_" + header.upper().replace("-", "_"), value
+
+
 def database_from_url(name: str, url: str) -> dict[str, Any]:
     """sqlite:///relative/or//absolute/path.sqlite3 or postgres://user:pass@host:port/db."""
     parts = urlsplit(url)
@@ -117,10 +136,30 @@ def cache_from_url(name: str, url: str, *, max_entries: int) -> dict[str, Any]:
     if parts.scheme in {"redis", "rediss"}:
         if not parts.hostname:
             raise ImproperlyConfigured(f"{name} names no Redis host: {_redact(url)!r}")
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        _port(name, url)
+        database = parts.path.strip("/")
+        if database and not database.isdigit():
+            raise ImproperlyConfigured(
+                f"{name} must name a Redis database by number (redis://host:6379/0), "
+                f"not {_redact(url)!r}"
+            )
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            # A Redis host that drops packets must cost seconds, not a hung page: with these
+            # bounds the page walks MTurk directly (see qualdash/mturk/tolerant_cache.py).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
     raise ImproperlyConfigured(
         f"{name} must start with file://, db://, locmem:// or redis://, not {_redact(url)!r}"
     )
+
+
+def _port(name: str, url: str) -> int | None:
+    try:
+        return urlsplit(url).port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has a bad port: {_redact(url)!r}") from None
 
 
 def _redact(url: str) -> str:

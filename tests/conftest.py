@@ -4,16 +4,20 @@ Every test runs inside moto's mock_aws as a guard: a request that slipped past t
 real AWS would be answered by moto (and fail), never by Amazon.
 """
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 from django.conf import LazySettings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client
 from moto import mock_aws
 
+from qualdash.env import cache_from_url
 from qualdash.mturk import client as mturk_client
 from qualdash.mturk.emulator import Emulator, EmulatorServer, start_emulator
 from qualdash.mturk.pages import complete_walks
@@ -53,6 +57,33 @@ def use_cache_dir(settings: LazySettings, directory: Path) -> None:
     }
 
 
+def use_test_cache(settings: LazySettings, directory: Path) -> dict[str, Any]:
+    """This test's own empty cache: files in `directory`, or, when CACHE_URL is set (make
+    test-services), that backend under a key prefix of this test's own."""
+    url = os.environ.get("CACHE_URL")
+    if not url:
+        use_cache_dir(settings, directory)
+    else:
+        config = cache_from_url("CACHE_URL", url, max_entries=50_000)
+        config["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+        settings.CACHES = {"default": config}
+    installed: dict[str, Any] = settings.CACHES["default"]
+    return installed
+
+
+def forget_test_cache(config: dict[str, Any]) -> None:
+    """Drop what a test left in its use_test_cache cache (a file cache goes with tmp_path)."""
+    prefix = config.get("KEY_PREFIX")
+    if prefix and config["BACKEND"].endswith("RedisCache"):
+        client = redis.Redis.from_url(config["LOCATION"])
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
 def point_at(monkeypatch: pytest.MonkeyPatch, url: str, access_key_id: str = ACCESS_KEY_ID) -> None:
     """Send this process's MTurk client to `url` with these credentials."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_MTURK", url)
@@ -79,10 +110,10 @@ def mturk(
         monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
         monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
         settings.QUALDASH_MTURK_SANDBOX = False
-        use_cache_dir(settings, tmp_path / "cache")
+        test_cache = use_test_cache(settings, tmp_path / "cache")
         complete_walks.clear()
         yield emulator
-        cache.clear()
+        forget_test_cache(test_cache)
         complete_walks.clear()
         mturk_client.forget_account()
 
