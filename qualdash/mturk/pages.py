@@ -236,6 +236,7 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
     lock_key = f"{prefix}:lock"
     holds_lock = cache.add(lock_key, True, LOCK_SECONDS)
     restarted = False
+    fetched = False
     try:
         rows: list[WorkerRow] = []
         fetched_at: datetime | None = None
@@ -254,7 +255,14 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
                     continue
                 # With the cache down nothing fetched is kept for a continuation to replay, so
                 # stopping at the budget would start every continuation over: finish instead.
-                if deadline is not None and time.monotonic() >= deadline and cache.available:
+                # And every look fetches at least one page, so a walk whose cached pages take
+                # longer than the budget to replay still moves forward.
+                if (
+                    fetched
+                    and deadline is not None
+                    and time.monotonic() >= deadline
+                    and cache.available
+                ):
                     return _partial(rows, fetched_at)
                 try:
                     page = _fetch_workers_page(acct, type_id, status, token)
@@ -272,6 +280,7 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
                     lock_key = f"{prefix}:lock"
                     rows, fetched_at, token, seen_tokens = [], None, None, set()
                     continue
+                fetched = True
                 cache.set(page_key, page, settings.QUALDASH_CACHE_TTL)
                 cache.touch(lock_key, LOCK_SECONDS)
             rows.extend(page.rows)
