@@ -34,7 +34,10 @@ CLIENT_CONFIG = Config(
     # Standard mode retries throttling and 5xx faults with jittered exponential backoff.
     retries={"mode": "standard", "max_attempts": 6},
     connect_timeout=5,
-    read_timeout=30,
+    # An MTurk call answers in well under a second. A call that hangs is retried like a fault
+    # (7 attempts) and the walk budget cannot cut a call short, so this bounds how long a hung
+    # MTurk holds a request before its clear 503: 7 x 10 s plus at most 3.2 s of backoff.
+    read_timeout=10,
     max_pool_connections=10,
     # Our own code builds every request from validated values; botocore's validation of each
     # 100-row page request is CPU spent on every call for nothing.
