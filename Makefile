@@ -15,7 +15,7 @@ DEMO_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ENDPOINT_URL_MTURK=http:
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: install demo serve test test-services lint typecheck pytest
+.PHONY: install demo serve test test-services lint typecheck pytest e2e
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,12 @@ pytest: install
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+# The browser tests alone (`make test` runs them too): Debian's Chromium, /usr/bin/chromium,
+# under Playwright against a live server and the emulator. They skip without Chromium, but
+# fail in CI (CI=true).
+e2e: install
+	$(PY) -m pytest -m e2e tests/e2e
 
 # The whole suite again on PostgreSQL and Redis (CI runs both).
 test-services: install
