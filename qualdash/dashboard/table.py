@@ -3,7 +3,7 @@
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from operator import attrgetter
 from typing import Any
 
@@ -38,9 +38,10 @@ def filter_rows(rows: Sequence[WorkerRow], query: WorkerQuery) -> list[WorkerRow
         start = datetime.combine(query.granted_after, time.min, UTC)
         tests.append(lambda row: row.granted >= start)
     if query.granted_before is not None:
-        # "Before 2026-03-01" includes all of March 1st.
-        end = datetime.combine(query.granted_before + timedelta(days=1), time.min, UTC)
-        tests.append(lambda row: row.granted < end)
+        # "Before 2026-03-01" includes all of March 1st; to its last microsecond rather than
+        # before the next day, which 9999-12-31 does not have.
+        end = datetime.combine(query.granted_before, time.max, UTC)
+        tests.append(lambda row: row.granted <= end)
     if not tests:
         return list(rows)
     return [row for row in rows if all(test(row) for test in tests)]
