@@ -20,10 +20,17 @@ LOADED = re.compile(r"([\d,]+) workers loaded, still loading…")
 def test_it_shows_a_large_type_loading_and_then_complete(
     page: Page, signed_in: User, mturk: Emulator, settings: LazySettings
 ) -> None:
-    # 240 API pages: with 10 ms each and 0.3 s per request, several continuations.
-    settings.QUALDASH_WALK_BUDGET = 0.3
+    # 240 API pages: with 10 ms each and 0.5 s per request, several continuations.
+    settings.QUALDASH_WALK_BUDGET = 0.5
     mturk.latency = 0.01
-    page.goto(TABLE)
+    first_response = page.goto(TABLE)
+    assert first_response is not None
+    # The live server thread works with this test's settings: 0.5 s at 10 ms or more per API
+    # page is at most 51 pages of 100 workers before the first answer (the default 2 s budget
+    # would load over 12,000).
+    first = LOADED.search(first_response.text())
+    assert first is not None
+    assert 0 < int(first.group(1).replace(",", "")) <= 5_100
     history_length = page.evaluate("history.length")
     region = page.locator("#table-region")
     progress = region.locator(".progress")
@@ -33,10 +40,6 @@ def test_it_shows_a_large_type_loading_and_then_complete(
     expect(progress).to_have_text(LOADED)
     expect(summary).to_contain_text("among those loaded so far")
     screenshot(page, "large-type-loading")
-    match = LOADED.search(progress.inner_text())
-    assert match is not None
-    first_count = int(match.group(1).replace(",", ""))
-    assert 0 < first_count < 24_000
 
     expect(region).not_to_have_attribute("aria-busy", "true", timeout=60_000)
     expect(progress).to_have_count(0)

@@ -48,7 +48,7 @@ def test_it_narrows_the_type_list_as_the_requester_types(
     expect(rows).to_have_count(len(SEED_TYPES))
     screenshot(page, "type-list")
 
-    page.get_by_label("Search by name").press_sequentially("panel wave", delay=40)
+    page.get_by_label("Search by name").press_sequentially("panel wave", delay=20)
 
     names = sorted(
         (seed.name for seed in SEED_TYPES if "panel wave" in seed.name.casefold()),

@@ -58,7 +58,7 @@ def test_it_narrows_the_table_as_the_requester_types_after_the_debounce(
     page.goto(TABLE)
     expect(summary(page)).to_have_text("Showing 1–50 of 2,154 workers.")
 
-    page.get_by_label("Worker ID contains").press_sequentially("ab", delay=60)
+    page.get_by_label("Worker ID contains").press_sequentially("ab", delay=30)
 
     expected = expected_ids(mturk, TYPE_SMALL, q="AB")
     expect(summary(page)).to_have_text(
