@@ -3,6 +3,7 @@
 See README.md ("Configuration") for what each variable does.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "template_partials",
+    "axes",
     "qualdash.dashboard",
 ]
 
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "qualdash.dashboard.middleware.mturk_problems",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "qualdash.urls"
@@ -126,6 +130,20 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "type_list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Password guessing: after 5 failed sign-ins of one user name from one address, that pair is
+# refused for 15 minutes (a 429 and registration/lockout.html), even with the right password.
+# Other users, and the same user from elsewhere, are not affected. The attempts are in the
+# database (migrate creates axes' tables).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
