@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.retries.standard import ExponentialBackoff
 
+# botocore's base delays (1 s after throttling, 50 ms after a fault), read each time it backs
+# off: tests that only count attempts may scale them down with monkeypatch.setitem.
+BACKOFF_SCALES: dict[str, float] = vars(ExponentialBackoff)["_DEFAULT_BACKOFF_CONFIG"]
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "var" / "test-figures"
 ROW_ID = re.compile(r"<td><code>(A[A-Z0-9]+)</code></td>")
 SUMMARY = re.compile(r'<p class="summary" role="status">\s*(.*?)\s*</p>', re.S)

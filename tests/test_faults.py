@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.retries.standard import ExponentialBackoff
 from django.conf import LazySettings
 from django.core.cache import cache
 from django.test import Client
@@ -28,13 +27,11 @@ from qualdash.mturk import emulator as seeds
 from qualdash.mturk.emulator import Emulator
 from qualdash.mturk.tolerant_cache import cache as tolerant
 from tests.conftest import use_cache_dir
-from tests.observe import ROW_ID, Figures, TablePage, read_csv, read_table
+from tests.observe import BACKOFF_SCALES, ROW_ID, Figures, TablePage, read_csv, read_table
 from tests.reference import ids, select, truth
 
 LIST = "ListWorkersWithQualificationType"
 PAGE_SIZE = 100
-# botocore's base delays (1 s after throttling, 50 ms after a fault), read when it backs off.
-BACKOFF_SCALES: dict[str, float] = vars(ExponentialBackoff)["_DEFAULT_BACKOFF_CONFIG"]
 figures = Figures()
 
 
