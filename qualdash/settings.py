@@ -144,6 +144,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# Behind the TLS proxy, the address that proxy forwards rather than its own.
+AXES_CLIENT_IP_CALLABLE = "qualdash.dashboard.signin.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -255,6 +255,31 @@ def test_a_lockout_ends_after_the_cool_off(
     assert signed_in(client)
 
 
+def test_behind_the_tls_proxy_the_lockout_is_per_forwarded_address(
+    owner: User, mturk: Emulator, settings: LazySettings
+) -> None:
+    """Every request reaches gunicorn from the proxy (127.0.0.1): the lockout must follow the
+    address the proxy appended to X-Forwarded-For, not the proxy's, and not a forged entry."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    def through_proxy(client: Client, forwarded: str, password: str) -> Any:
+        return client.post(
+            reverse("login"),
+            {"username": "owner", "password": password},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+            HTTP_X_FORWARDED_PROTO="https",
+            secure=True,
+        )
+
+    attacker = Client()
+    for number in range(6):
+        # Forging a first entry changes nothing: the proxy's own entry comes last.
+        through_proxy(attacker, f"10.0.0.{number}, 203.0.113.9", "guess")
+    assert through_proxy(attacker, "203.0.113.9", "owner-password-1").status_code == 429
+    assert through_proxy(Client(), "198.51.100.7", "owner-password-1").status_code == 302
+
+
 def test_session_and_csrf_cookies_are_secure_in_production() -> None:
     environment = {
         key: value
