@@ -114,7 +114,8 @@ def cache_from_url(name: str, url: str, *, max_entries: int) -> dict[str, Any]:
         if not directory:
             raise ImproperlyConfigured(f"{name} names no directory: {url!r}")
         return {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's FileBasedCache, but not listing the directory on every write (see there).
+            "BACKEND": "qualdash.filecache.FileBasedCache",
             "LOCATION": str(Path(directory)),
             "OPTIONS": options,
         }

@@ -50,7 +50,8 @@ def emulator(emulator_server: EmulatorServer) -> Iterator[Emulator]:
 def use_cache_dir(settings: LazySettings, directory: Path) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # The default backend (qualdash.env.cache_from_url's for file:// URLs).
+            "BACKEND": "qualdash.filecache.FileBasedCache",
             "LOCATION": str(directory),
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }

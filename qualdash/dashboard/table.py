@@ -21,37 +21,46 @@ def apply(rows: Sequence[WorkerRow], query: WorkerQuery) -> list[WorkerRow]:
 
 
 def filter_rows(rows: Sequence[WorkerRow], query: WorkerQuery) -> list[WorkerRow]:
-    tests: list[Callable[[WorkerRow], bool]] = []
+    # One list comprehension per active filter, each over what the previous ones kept: at 100,000
+    # rows this is several times faster than one pass calling a list of predicates per row
+    # (bench/run.py), and the order is the same.
+    kept = list(rows)
     if query.q:
         needle = query.q.upper()
-        tests.append(lambda row: needle in row.worker_id)
+        kept = [row for row in kept if needle in row.worker_id]
     if query.score_min is not None:
         low = query.score_min
-        tests.append(lambda row: row.score is not None and row.score >= low)
+        kept = [row for row in kept if row.score is not None and row.score >= low]
     if query.score_max is not None:
         high = query.score_max
-        tests.append(lambda row: row.score is not None and row.score <= high)
+        kept = [row for row in kept if row.score is not None and row.score <= high]
     if query.countries:
         countries = frozenset(query.countries)
-        tests.append(lambda row: row.country in countries)
+        kept = [row for row in kept if row.country in countries]
     if query.granted_after is not None:
         start = datetime.combine(query.granted_after, time.min, UTC)
-        tests.append(lambda row: row.granted >= start)
+        kept = [row for row in kept if row.granted >= start]
     if query.granted_before is not None:
         # "Before 2026-03-01" includes all of March 1st; to its last microsecond rather than
         # before the next day, which 9999-12-31 does not have.
         end = datetime.combine(query.granted_before, time.max, UTC)
-        tests.append(lambda row: row.granted <= end)
-    if not tests:
-        return list(rows)
-    return [row for row in rows if all(test(row) for test in tests)]
+        kept = [row for row in kept if row.granted <= end]
+    return kept
+
+
+# WorkerRow's types say these are never None: no rows to set apart as missing.
+ALWAYS_PRESENT = frozenset({"worker_id", "status", "granted"})
 
 
 def sort_rows(rows: list[WorkerRow], query: WorkerQuery) -> list[WorkerRow]:
     """Sorted by the query's column; rows missing that value come last in both directions."""
     value_of: Callable[[WorkerRow], Any] = attrgetter(query.sort_field)
-    present = [row for row in rows if value_of(row) is not None]
-    missing = [row for row in rows if value_of(row) is None]
+    if query.sort_field in ALWAYS_PRESENT:
+        return sorted(rows, key=value_of, reverse=query.descending)
+    # Each value looked up once: two passes calling attrgetter cost as much as the sort.
+    values = list(map(value_of, rows))
+    present = [row for row, value in zip(rows, values, strict=True) if value is not None]
+    missing = [row for row, value in zip(rows, values, strict=True) if value is None]
     present.sort(key=value_of, reverse=query.descending)
     return present + missing
 
