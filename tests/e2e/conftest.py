@@ -1,7 +1,7 @@
 """Fixtures for the browser tests: Debian's Chromium under Playwright, against the live server.
 
 The live server runs in a thread of this process, so the project's autouse `mturk` fixture
-(emulator endpoint and credentials in the environment, a fresh file cache in the settings)
+(emulator endpoint and credentials in the environment, a cache of its own in the settings)
 applies to it as much as to the test itself. Every page a test opens is watched: a request to
 any host but the live server, or an error on the console, fails the test.
 """
@@ -48,6 +48,7 @@ if PLAYWRIGHT_MISSING:
     # The scenarios import Playwright; without it only test_browser.py is collected, and its
     # `browser` fixture skips with the reason (or fails, in CI).
     collect_ignore_glob = ["test_[!b]*.py"]
+
 PASSWORD = "requester-password-1"
 
 
