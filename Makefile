@@ -14,8 +14,10 @@ DEMO_ENV := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ENDPOINT_URL_MTURK=http:
 # The PostgreSQL and Redis of this machine (../shared/SERVICES.md), for `make test-services`.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
+# `make bench`: milliseconds the emulator adds to every MTurk call.
+LATENCY_MS ?= 20
 
-.PHONY: install demo serve test test-services lint typecheck pytest e2e
+.PHONY: install demo serve test test-services lint typecheck pytest e2e bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +67,8 @@ e2e: install
 # The whole suite again on PostgreSQL and Redis (CI runs both).
 test-services: install
 	DATABASE_URL=$(TEST_DATABASE_URL) CACHE_URL=$(TEST_CACHE_URL) $(PY) -m pytest
+
+# Cold walks against a plain boto3 paginator script, first rows, warm table, CSV export, on the
+# emulator at LATENCY_MS a call: prints a table, writes bench/results.json (README, "Performance").
+bench: install
+	$(PY) -m bench.run --latency-ms $(LATENCY_MS)

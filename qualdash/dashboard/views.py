@@ -111,7 +111,7 @@ def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     page = table.page_of(shown, query.page, query.per_page)
     # The pager may have moved a page past the end back to the last one.
     query = replace(query, page=page.number)
-    countries = sorted({row.country for row in workers.rows if row.country} | set(query.countries))
+    countries = sorted(workers.countries | set(query.countries))
     context = {
         "qualification_type": qualification_type,
         "query": query,
