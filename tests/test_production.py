@@ -461,21 +461,20 @@ def test_two_gunicorn_workers_asked_for_the_same_cold_type_walk_it_once(
         log = gunicorn.output()
     finally:
         gunicorn.stop()
-    assert [answer.status for answer in answers] == [200, 200]
+    assert [getattr(answer, "status", None) for answer in answers] == [200, 200], log
     for answer in answers:
         assert "of 2,154 workers" in answer.body
         assert "still loading" not in answer.body
     # 2,154 workers are 22 pages: each was fetched once, for both workers.
-    assert mturk.call_count(LIST) == 22
+    assert mturk.call_count(LIST) == 22, log
     served = re.findall(
         rf'"GET /types/{seeds.TYPE_SMALL}/ HTTP/1.1" 200 \d+ (\d+)ms worker <(\d+)>', log
     )
     assert len(served) == 2, log
     (first_ms, first_pid), (second_ms, second_pid) = served
-    assert first_pid != second_pid
+    assert first_pid != second_pid, log
     # Both took about the walk's time: the second waited for the first's pages.
-    assert int(first_ms) > 800
-    assert int(second_ms) > 800
+    assert min(int(first_ms), int(second_ms)) > 800, log
 
 
 # --- the database down -----------------------------------------------------------------------
