@@ -123,7 +123,7 @@ class TolerantCache:
         with self._lock:
             since, self._failing_since = self._failing_since, None
         if since is not None:
-            log.info("The cache answers again after %.0fs", time.monotonic() - since)
+            log.info("The cache answers again after %.1fs", time.monotonic() - since)
 
 
 cache = TolerantCache()
