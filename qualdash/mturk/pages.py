@@ -204,7 +204,10 @@ def refresh_workers(type_id: str) -> None:
     _bump_generation(account(), type_id)
 
 
-_side_by_side = ThreadPoolExecutor(max_workers=len(API_STATUSES), thread_name_prefix="walk")
+# Every "all" look in progress walks its two statuses on threads from here. A pool of just two
+# threads was shared by the whole process: while one export of a large type walked (minutes),
+# every other "all" look waited for a thread, past its budget. Threads start only when needed.
+_side_by_side = ThreadPoolExecutor(max_workers=32, thread_name_prefix="walk")
 
 
 class _CompleteWalks:
