@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -174,7 +174,11 @@ def load_workers(type_id: str, status: StatusChoice, budget: float | None) -> Wo
     # Settle the type's generation before the two walks read it: a FileBasedCache add() is
     # not atomic, so two threads creating it at once could each walk under their own.
     _generation(acct, type_id)
-    walks = list(_side_by_side.map(lambda s: _walk(acct, type_id, s, budget), API_STATUSES))
+    futures = [_side_by_side.submit(_walk, acct, type_id, s, budget) for s in API_STATUSES]
+    # Both walks end before the look answers, a failed one too: a walk left running would go on
+    # calling MTurk for a request that has already answered with an error.
+    wait(futures)
+    walks = [future.result() for future in futures]
     # Two complete walks are merged once per process and kept like them: merging 100,000 rows
     # on every warm look cost a third of its time (make bench).
     ids = [walk.walk_id for walk in walks if walk.walk_id is not None]
