@@ -67,8 +67,8 @@ def select(
         if va is None or vb is None or va == vb:
             if (va is None) != (vb is None):
                 return 1 if va is None else -1
-            return (a["worker_id"] > b["worker_id"]) - (a["worker_id"] < b["worker_id"])
-        order = (va > vb) - (va < vb)
+            return int(a["worker_id"] > b["worker_id"]) - int(a["worker_id"] < b["worker_id"])
+        order = int(va > vb) - int(va < vb)
         return -order if descending else order
 
     return sorted(filter(keep, rows), key=cmp_to_key(compare))
