@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -262,7 +262,6 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
     holds_lock = cache.add(lock_key, True, LOCK_SECONDS)
     restarted = False
     fetched = False
-    writes: list[Future[Any]] = []
     # The lock is kept alive a third of its life at a time, not rewritten after every page.
     touch_lock_at = time.monotonic() + LOCK_SECONDS / 3
     try:
@@ -309,10 +308,9 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
                     rows, fetched_at, token, seen_tokens = [], None, None, set()
                     continue
                 fetched = True
-                ttl = settings.QUALDASH_CACHE_TTL
-                writes.append(_page_writer.submit(cache.set, page_key, page, ttl))
+                cache.set(page_key, page, settings.QUALDASH_CACHE_TTL)
                 if time.monotonic() >= touch_lock_at:
-                    writes.append(_page_writer.submit(cache.touch, lock_key, LOCK_SECONDS))
+                    cache.touch(lock_key, LOCK_SECONDS)
                     touch_lock_at = time.monotonic() + LOCK_SECONDS / 3
             rows.extend(page.rows)
             if fetched_at is None:
@@ -324,9 +322,6 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
             seen_tokens.add(next_token)
             token = next_token
 
-        # The completion marker promises every page is in the cache: it goes in after them.
-        for write in writes:
-            write.result()
         walk_id = uuid.uuid4().hex
         walk = Workers(
             rows=_unique_by_worker(rows), complete=True, fetched_at=fetched_at, walk_id=walk_id
@@ -339,17 +334,8 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
         complete_walks.put(walk_id, walk)
         return walk
     finally:
-        # A walk that stops (budget, failure) leaves what it fetched cached for the next look.
-        wait(writes)
         if holds_lock:
             cache.delete(lock_key)
-
-
-# The walks hand each fetched page to this thread, which caches it while the walk already waits
-# for MTurk's next answer: a FileBasedCache write (pickle, compress, create, rename) took 0.1 to
-# 1.6 ms a page on a busy disk (make bench), time the walk would otherwise add to every page. One
-# thread keeps the writes in order; _walk waits for its own before it returns.
-_page_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="page-writer")
 
 
 def _partial(rows: list[WorkerRow], fetched_at: datetime | None) -> Workers:
