@@ -405,7 +405,7 @@ def first_rows(client: Client, types: dict[str, str]) -> dict[str, Any]:
             "first_api_page_s": round(first_page, 3) if first_page is not None else None,
             "rows_loaded": int(shown.group(3).replace(",", "")) if shown else 0,
             "complete": "still loading" not in body,
-            "budget_s": settings.QUALDASH_WALK_BUDGET,
+            "budget_s": min(settings.QUALDASH_WALK_BUDGET, settings.QUALDASH_FIRST_LOOK_BUDGET),
             "calls": calls.sent,
         }
         say(

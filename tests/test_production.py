@@ -429,7 +429,12 @@ def test_two_gunicorn_workers_asked_for_the_same_cold_type_walk_it_once(
     # One request per worker at a time (one thread, one connection), so two requests at once are
     # served by two processes; the app is loaded before the workers fork, so both are ready.
     gunicorn = Gunicorn(
-        redis_server_env | {"WEB_CONCURRENCY": "2", "QUALDASH_WALK_BUDGET_MS": "30000"},
+        redis_server_env
+        | {
+            "WEB_CONCURRENCY": "2",
+            "QUALDASH_WALK_BUDGET_MS": "30000",
+            "QUALDASH_FIRST_LOOK_BUDGET_MS": "30000",
+        },
         tmp_path / "gunicorn.log",
         "--threads",
         "1",

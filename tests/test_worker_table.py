@@ -336,3 +336,25 @@ def test_it_shows_the_type_and_when_the_data_was_fetched(owner_client: Client) -
     assert re.search(r"Data as of \d{4}-\d\d-\d\d \d\d:\d\d UTC", body)
     assert 'action="/types/' + seeds.TYPE_SMALL + "/refresh/" in body
     assert "csrfmiddlewaretoken" in body
+
+
+def test_a_first_look_answers_within_its_budget_and_keep_loading_takes_the_walk_budget(
+    owner_client: Client, mturk: Emulator, settings: Any
+) -> None:
+    settings.QUALDASH_WALK_BUDGET = 30.0
+    settings.QUALDASH_FIRST_LOOK_BUDGET = 0.1
+    mturk.latency = 0.02
+    first = shown(owner_client, {"status": "all"})
+    assert not first.context["workers"].complete
+    assert 'id="keep-loading"' in first.content.decode()
+    rest = shown(
+        owner_client,
+        {"status": "all"},
+        HX_Request="true",
+        HX_Target="table-region",
+        HX_Trigger="keep-loading",
+    )
+    body = rest.content.decode()
+    assert "still loading" not in body
+    assert "of 2,537 workers" in body
+    assert mturk.call_count(LIST) == 26

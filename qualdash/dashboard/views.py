@@ -37,6 +37,8 @@ COLUMN_LABELS = {
     "subdivision": "Subdivision",
     "granted": "Granted (UTC)",
 }
+# The id of the element that asks for more of a walk while a type loads (worker_table.html).
+KEEP_LOADING_TRIGGER = "keep-loading"
 # Every control of the filter form: an HTMX response re-renders each one's error slot.
 FILTER_FIELDS = (
     "status",
@@ -106,7 +108,7 @@ def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     if qualification_type is None:
         return _type_not_found(request, type_id)
     query = parse_worker_query(request.GET)
-    workers = pages.load_workers(type_id, query.status, budget=settings.QUALDASH_WALK_BUDGET)
+    workers = pages.load_workers(type_id, query.status, budget=_walk_budget(request))
     shown = table.apply(workers.rows, query)
     page = table.page_of(shown, query.page, query.per_page)
     # The pager may have moved a page past the end back to the last one.
@@ -135,6 +137,14 @@ def worker_table(request: HtmxHttpRequest, type_id: str) -> HttpResponse:
     if request.htmx and canonical != request.get_full_path():
         response["HX-Push-Url"] = canonical
     return response
+
+
+def _walk_budget(request: HtmxHttpRequest) -> float:
+    """Seconds this look may spend fetching from MTurk (see settings.QUALDASH_FIRST_LOOK_BUDGET)."""
+    walk_budget: float = settings.QUALDASH_WALK_BUDGET
+    if request.htmx.trigger == KEEP_LOADING_TRIGGER:
+        return walk_budget
+    return min(walk_budget, settings.QUALDASH_FIRST_LOOK_BUDGET)
 
 
 def _qualification_type(type_id: str) -> pages.QualificationType | None:
