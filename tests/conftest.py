@@ -37,13 +37,16 @@ def emulator_server() -> Iterator[EmulatorServer]:
 def emulator(emulator_server: EmulatorServer) -> Iterator[Emulator]:
     """The shared emulator with its knobs at rest and its call counts at zero."""
     emu = emulator_server.emulator
-    emu.latency = 0.0
-    emu.throttle_every = 0
-    emu.fail_next(0)
+    _knobs_at_rest(emu)
     emu.reset_counts()
     yield emu
+    _knobs_at_rest(emu)
+
+
+def _knobs_at_rest(emu: Emulator) -> None:
     emu.latency = 0.0
     emu.throttle_every = 0
+    emu.fault_from_call = emu.fault_calls = 0
     emu.fail_next(0)
 
 

@@ -17,17 +17,10 @@ from qualdash.dashboard.query import WorkerQuery
 from qualdash.mturk import emulator as seeds
 from qualdash.mturk.emulator import Emulator
 from qualdash.mturk.pages import WorkerRow
+from tests.observe import CSV_COLUMNS
 from tests.reference import select, truth
 
-HEADER = [
-    "WorkerId",
-    "QualificationTypeId",
-    "Status",
-    "IntegerValue",
-    "Country",
-    "Subdivision",
-    "GrantTime",
-]
+HEADER = CSV_COLUMNS
 
 
 def download(client: Client, type_id: str, params: dict[str, Any] | None = None) -> Any:

@@ -44,14 +44,6 @@ def _report_figures(request: pytest.FixtureRequest) -> Iterator[None]:
     figures.report(request.config, "test_faults")
 
 
-@pytest.fixture(autouse=True)
-def _fault_window_closed(mturk: Emulator) -> Iterator[None]:
-    """The shared emulator's fault window is not reset by conftest: close it around each test."""
-    mturk.fault_from_call = mturk.fault_calls = 0
-    yield
-    mturk.fault_from_call = mturk.fault_calls = 0
-
-
 def scenario_passed() -> None:
     figures.add("fault scenarios passed")
 

@@ -9,6 +9,7 @@ from django.test import Client
 
 from qualdash.mturk import emulator as seeds
 from qualdash.mturk.emulator import Emulator
+from tests.observe import ROW_ID
 from tests.reference import ids, select, truth
 
 URL = f"/types/{seeds.TYPE_SMALL}/"
@@ -16,7 +17,7 @@ LIST = "ListWorkersWithQualificationType"
 
 
 def row_ids(body: str) -> list[str]:
-    return re.findall(r"<td><code>(A[A-Z0-9]+)</code></td>", body)
+    return ROW_ID.findall(body)
 
 
 def shown(client: Client, params: dict[str, Any] | None = None, **headers: str) -> Any:
