@@ -3,7 +3,7 @@
 Django's FileBasedCache lists its whole directory on every set() to decide whether to cull. A walk
 of a 100,000-worker type writes about 1,000 pages into one directory, so that is O(n) per page and
 O(n^2) per walk: measured at about 2 ms a write with 1,000 entries, four times the write itself,
-and 85 ms a write once the directory nears the 50,000-entry default (bench/README: `make bench`).
+and 85 ms a write once the directory nears the 50,000-entry default (README, "Performance").
 
 This backend counts the directory once every CULL_CHECK_EVERY writes of an instance instead
 (Django keeps one instance per thread). Between two counts the directory can grow past
