@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
+from qualdash.dashboard.fragments import retry_url, swap_over_content, wants_fragment
 from qualdash.mturk.client import MTurkNotConfigured, MTurkUnavailable
 
 log = logging.getLogger(__name__)
@@ -53,24 +54,12 @@ class _ProblemMiddleware:
             log.warning("Showing an MTurk problem for %s: %s", request.path, exception)
         else:
             return None
-        context = {"title": title, "message": str(exception), "retry_url": _retry_url(request)}
-        htmx = getattr(request, "htmx", None)
-        if htmx and not htmx.history_restore_request:
+        context = {"title": title, "message": str(exception), "retry_url": retry_url(request)}
+        if wants_fragment(request):
             response = render(request, "dashboard/problem.html#problem", context, status=status)
-            # Replace the whole content area: the part that failed may be a table or a list.
-            response["HX-Retarget"] = "#content"
-            response["HX-Reswap"] = "innerHTML"
+            swap_over_content(response)
             return response
         return render(request, "dashboard/problem.html", context, status=status)
-
-
-def _retry_url(request: HttpRequest) -> str:
-    htmx = getattr(request, "htmx", None)
-    if htmx and htmx.current_url_abs_path:
-        return str(htmx.current_url_abs_path)
-    if request.method == "GET":
-        return request.get_full_path()
-    return resolve_url("type_list")
 
 
 mturk_problems = _ProblemMiddleware

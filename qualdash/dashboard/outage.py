@@ -13,7 +13,8 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
+
+from qualdash.dashboard.fragments import retry_url, swap_over_content, wants_fragment
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +59,15 @@ def unavailable(request: HttpRequest, error: Exception) -> HttpResponse:
         request.method,
         request.path,
     )
-    retry_url = request.get_full_path() if request.method == "GET" else reverse("type_list")
-    partial = False
-    htmx = getattr(request, "htmx", None)
-    if htmx:
-        partial = not htmx.history_restore_request
-        retry_url = str(htmx.current_url_abs_path or retry_url)
+    partial = wants_fragment(request)
     body = render_to_string(
-        f"{TEMPLATE}#unavailable" if partial else TEMPLATE, {"retry_url": retry_url}
+        f"{TEMPLATE}#unavailable" if partial else TEMPLATE, {"retry_url": retry_url(request)}
     )
     response = HttpResponse(body, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     if partial:
-        response["HX-Retarget"] = "#content"
-        response["HX-Reswap"] = "innerHTML"
+        swap_over_content(response)
     return response
 
 

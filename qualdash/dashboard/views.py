@@ -19,11 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from qualdash.dashboard import export, table
+from qualdash.dashboard.fragments import wants_fragment
 from qualdash.dashboard.query import (
     PER_PAGE_CHOICES,
     SORT_FIELDS,
     STATUS_CHOICES,
     WorkerQuery,
+    WorkerQueryForm,
     parse_worker_query,
 )
 from qualdash.mturk import pages
@@ -40,18 +42,7 @@ COLUMN_LABELS = {
 # The id of the element that asks for more of a walk while a type loads (worker_table.html).
 KEEP_LOADING_TRIGGER = "keep-loading"
 # Every control of the filter form: an HTMX response re-renders each one's error slot.
-FILTER_FIELDS = (
-    "status",
-    "q",
-    "score_min",
-    "score_max",
-    "country",
-    "granted_after",
-    "granted_before",
-    "sort",
-    "page",
-    "per_page",
-)
+FILTER_FIELDS = tuple(WorkerQueryForm.base_fields)
 
 
 # Parameters of the table's paging, which an export ignores.
@@ -63,13 +54,9 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _partial_target(request: HtmxHttpRequest, targets: set[str]) -> str | None:
-    """The fragment to render for an HTMX swap, or None for the full page.
-
-    A history restore (the page fell out of htmx's history cache) needs the full page.
-    """
-    htmx = request.htmx
-    if htmx and not htmx.history_restore_request and htmx.target in targets:
-        return htmx.target
+    """The fragment to render for an HTMX swap, or None for the full page."""
+    if wants_fragment(request) and request.htmx.target in targets:
+        return request.htmx.target
     return None
 
 

@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -134,10 +134,9 @@ def list_qualification_types() -> list[QualificationType]:
             response = _call(acct, "list_qualification_types", **kwargs)
             page = response.get("QualificationTypes", [])
             types.extend(_qualification_type(item) for item in page)
-            token = response.get("NextToken")
-            if not token or not page or token in seen:
+            token = _token_to_follow(response.get("NextToken"), page, seen)
+            if token is None:
                 break
-            seen.add(token)
         types.sort(key=lambda t: (t.name.casefold(), t.type_id))
         cache.set(key, types, settings.QUALDASH_CACHE_TTL)
     return types
@@ -315,12 +314,9 @@ def _walk(acct: Account, type_id: str, status: str, budget: float | None) -> Wor
             rows.extend(page.rows)
             if fetched_at is None:
                 fetched_at = page.fetched_at
-            next_token = page.next_token
-            # A walk ends on no token, an empty page, or a token seen before (the API looping).
-            if not next_token or not page.rows or next_token in seen_tokens:
+            token = _token_to_follow(page.next_token, page.rows, seen_tokens)
+            if token is None:
                 break
-            seen_tokens.add(next_token)
-            token = next_token
 
         walk_id = uuid.uuid4().hex
         walk = Workers(
@@ -448,6 +444,17 @@ def _bump_generation(acct: Account, name: str) -> int:
     generation = max(time.time_ns(), _generation(acct, name) + 1)
     cache.set(key, generation, None)
     return generation
+
+
+def _token_to_follow(
+    next_token: str | None, page: Sequence[object], seen_tokens: set[str]
+) -> str | None:
+    """The token of the next page, remembered in seen_tokens; None where the walk ends: on no
+    token, an empty page, or a token seen before (the API looping)."""
+    if not next_token or not page or next_token in seen_tokens:
+        return None
+    seen_tokens.add(next_token)
+    return next_token
 
 
 def _digest(token: str | None) -> str:
